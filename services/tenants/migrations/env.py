@@ -1,0 +1,5 @@
+from services.tenants import models  # noqa: F401  (registers the tables)
+from shared.db import Base
+from shared.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,32 @@
+"""Known tenants, processed events and the outbox.
+
+Revision ID: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from shared.db import UtcDateTime
+from shared.migrations import create_outbox_table, create_processed_events_table
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "known_tenants",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("slug", sa.String(63), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    )
+    create_processed_events_table()
+    create_outbox_table()
+
+
+def downgrade() -> None:
+    op.drop_table("outbox")
+    op.drop_table("processed_events")
+    op.drop_table("known_tenants")

@@ -1,0 +1,1 @@
+"""Building blocks every Cloudivize service uses; no business rules of one service."""
