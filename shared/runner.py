@@ -5,6 +5,7 @@ end the process with one line naming the setting, not a traceback.
 """
 
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -58,8 +59,9 @@ async def check_kafka(bootstrap_servers: str, wait_seconds: float) -> None:
 
 
 def _reason(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text}"[:200] if text else type(error).__name__
+    name = type(error).__name__
+    text = str(error).splitlines()[0].removeprefix(f"{name}: ") if str(error) else ""
+    return f"{name}: {text}"[:200] if text else name
 
 
 def serve(
@@ -73,6 +75,8 @@ def serve(
             await check_database(settings.database_url, env_name(settings_cls, "database_url"))
         await check_kafka(settings.kafka_bootstrap_servers, settings.kafka_startup_timeout)
 
+    # Until logging is set up, aiokafka would print each failed attempt on its own line.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         asyncio.run(preflight())
     except StartupError as error:

@@ -11,15 +11,35 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
+from shared.identity import Identity, headers_for
+from shared.settings import DEVELOPMENT_SIGNING_KEY
+
 T = TypeVar("T")
 
 
+class SignedCalls(httpx.Auth):
+    """Signs each request as a Cloudivize service would, with a fresh short-lived token."""
+
+    def __init__(self, identity: Identity, key: str = DEVELOPMENT_SIGNING_KEY) -> None:
+        self.identity = identity
+        self.key = key
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        request.headers.update(headers_for(self.identity, self.key))
+        yield request
+
+
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    app: FastAPI, identity: Identity | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Start an app's lifespan (migrations, broker, relay) and talk to it over ASGI."""
+    auth = SignedCalls(identity or Identity(caller="tests"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://service", auth=auth
+        ) as client:
             yield client
 
 
