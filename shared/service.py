@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import db, kafka
 from shared.errors import install_error_handlers
 from shared.events import dead_letter_topic
+from shared.identity import require_identity
 from shared.inbox import EventConsumer, Handler
 from shared.logging import get_logger, setup_logging
 from shared.migrations import upgrade
@@ -178,7 +179,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     install_error_handlers(app)
     app.include_router(_health_router())
     for router in spec.routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(require_identity)])
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz"
     )

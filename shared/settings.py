@@ -3,10 +3,20 @@
 import sys
 from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+# Only for local runs and tests; production refuses to start with it.
+DEVELOPMENT_SIGNING_KEY = "development-only-internal-signing-key-0000"
 
 ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -78,6 +88,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_TOPIC_PREFIX"),
         description="Prepended to every topic and consumer group, to share one cluster.",
     )
+    internal_signing_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SIGNING_KEY),
+        min_length=32,
+        validation_alias=AliasChoices("INTERNAL_SIGNING_KEY"),
+        description="Shared HMAC key that signs calls between services.",
+    )
     outbox_poll_interval: float = Field(default=1.0, gt=0)
 
     @field_validator("database_url")
@@ -92,8 +108,12 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_uses_real_database(self) -> Self:
-        if self.environment == "production" and self.database_url.startswith("sqlite"):
+        if self.environment != "production":
+            return self
+        if self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL, not the embedded SQLite default")
+        if self.internal_signing_key.get_secret_value() == DEVELOPMENT_SIGNING_KEY:
+            raise ValueError("production refuses the development INTERNAL_SIGNING_KEY")
         return self
 
     @property
