@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from http import HTTPStatus
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
@@ -29,7 +30,7 @@ Role = Literal["admin", "author", "viewer"]
 
 
 class Unauthenticated(AppError):
-    status_code = 401
+    status_code = HTTPStatus.UNAUTHORIZED
     error = "unauthenticated"
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, transaction, utcnow
+from shared.db import Base, dialect_name, transaction, utcnow
 from shared.events import Envelope, Event
 from shared.logging import get_logger
 from shared.telemetry import current_trace_headers, trace_context_from
@@ -150,7 +150,7 @@ class OutboxRelay:
     async def _lead(self, session: AsyncSession) -> bool:
         # Two replicas relaying at once could reorder a tenant's events; on PostgreSQL a
         # transaction-scoped advisory lock elects one. SQLite has a single writer anyway.
-        if session.bind.dialect.name != "postgresql":
+        if dialect_name(session) != "postgresql":
             return True
         result = await session.execute(
             text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id}

@@ -1,7 +1,7 @@
 """Settings loading: one pydantic-settings class per service, sharing these fields."""
 
 import sys
-from typing import Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -136,7 +136,7 @@ def env_name(settings_cls: type[BaseSettings], field: str) -> str:
     return f"{prefix}{field}".upper()
 
 
-def load_settings(settings_cls: type[S], **overrides: object) -> S:
+def load_settings(settings_cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment, or exit with one line naming the bad setting."""
     try:
         return settings_cls(**overrides)
