@@ -23,6 +23,11 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+def _drop_noise(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.pop("color_message", None)  # uvicorn's duplicate of the message, with ANSI codes
+    return event_dict
+
+
 def setup_logging(service: str, *, log_format: str = "console", level: str = "INFO") -> None:
     """Route structlog and the standard library through one renderer."""
     global _configured
@@ -31,6 +36,7 @@ def setup_logging(service: str, *, log_format: str = "console", level: str = "IN
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_noise,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_ids,
     ]
@@ -55,6 +61,7 @@ def setup_logging(service: str, *, log_format: str = "console", level: str = "IN
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel("WARNING" if level != "DEBUG" else level)
     logging.getLogger("uvicorn.access").setLevel("WARNING")
+    logging.getLogger("httpx").setLevel("WARNING")  # a line per readiness probe otherwise
 
     if not _configured:
         structlog.configure(

@@ -196,7 +196,10 @@ class EmulatorApp:
         ]
         return {
             "endpoint_url": base_url,
-            "start_url": f"{base_url}/start",
+            # Shaped like AWS's, so the services validate it as they would a real one; it
+            # only identifies the organization in StartDeviceAuthorization.
+            "start_url": f"https://{self.directory.identity_store_id}.awsapps.com/start",
+            "portal_url": f"{base_url}/start",
             "region": self.settings.region,
             "identity_store_id": self.directory.identity_store_id,
             "sso_instance_arn": self.directory.instance_arn,

@@ -160,6 +160,8 @@ class Supervisor:
         info = self._emulator_info()
         if info.get("start_url"):
             self.say(f"  SSO start URL: {info['start_url']}")
+        if info.get("portal_url"):
+            self.say(f"  access portal: {info['portal_url']}")
         # Demo passwords exist only inside the emulator; showing them is the point.
         for user in info.get("users") or []:
             login = f"{user.get('user_name')} / {user.get('password')}"

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_info_describes_the_organization(emulator):
     info = httpx.get(f"{emulator.url}/_emulator/info").json()
 
-    assert info["start_url"] == f"{emulator.url}/start"
+    assert info["start_url"] == f"https://{info['identity_store_id']}.awsapps.com/start"
+    assert info["portal_url"] == f"{emulator.url}/start"
     assert info["region"] == "us-east-1"
     assert info["identity_store_id"].startswith("d-")
     assert info["management_account_id"] == "123456789012"
