@@ -15,7 +15,7 @@ PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	2>/dev/null && { echo $$p; break; }; done)
 UV := $(shell command -v uv || echo $$HOME/.local/bin/uv)
 
-.PHONY: help env kafka-jars run test lint fmt clean
+.PHONY: help env kafka-jars deploy-tools run test lint fmt clean
 
 help:
 	@echo "make run    start Kafka, the AWS emulator and the four services (Ctrl-C stops all)"
@@ -49,8 +49,12 @@ kafka-jars: $(STAMP)
 run: env
 	$(PY) -m devstack.run
 
-test: env lint
+test: env lint deploy-tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# kube-score, kustomize and the compose checker for tests/deploy, pinned, built with Go.
+deploy-tools:
+	bash deploy/tools/install.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

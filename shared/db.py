@@ -39,8 +39,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime(), uuid.UUID: Uuid()}
+COLUMN_TYPES: dict[Any, Any] = {datetime: UtcDateTime(), uuid.UUID: Uuid()}
+"""How annotations map to columns; every service's declarative base uses the same map."""
+
+
+class SharedBase(DeclarativeBase):
+    """Tables every service may have (outbox, processed events). Each service declares its
+    own base for its own tables, so two services may use the same table name."""
+
+    type_annotation_map = COLUMN_TYPES
 
 
 def utcnow() -> datetime:

@@ -7,9 +7,9 @@ named in the past tense; `EVENT_TYPES` maps each wire type to its class.
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 TENANTS_TOPIC = "tenants.events"
 AUTH_TOPIC = "auth.events"
@@ -19,6 +19,11 @@ USERCACHE_TOPIC = "usercache.events"
 def dead_letter_topic(group: str) -> str:
     """Each consumer group parks what it cannot process on a topic of its own."""
     return f"{group}.dead-letter"
+
+
+# Addresses are validated fully where they enter the system; on the wire a shape check is
+# enough, and full validation cost as much as the rest of consuming a login event.
+WireEmail = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class InvalidEvent(ValueError):
@@ -59,6 +64,8 @@ class TenantSsoConnected(TenantEvent):
     type: ClassVar[str] = "tenant.sso_connected"
     start_url: str
     region: str
+    identity_store_id: str | None = None
+    actor: str | None = None
 
 
 class TenantSsoDisconnected(TenantEvent):
@@ -70,11 +77,52 @@ class TenantAwsAccountLinked(TenantEvent):
     type: ClassVar[str] = "tenant.aws_account_linked"
     aws_account_id: str = Field(pattern=r"^\d{12}$")
     role_arn: str
+    actor: str | None = None
 
 
 class TenantAwsAccountUnlinked(TenantEvent):
     type: ClassVar[str] = "tenant.aws_account_unlinked"
     aws_account_id: str = Field(pattern=r"^\d{12}$")
+    actor: str | None = None
+
+
+class TenantAwsAccountValidated(TenantEvent):
+    """A linked account's role was checked again; `reason` says why it failed, if it did."""
+
+    type: ClassVar[str] = "tenant.aws_account_validated"
+    aws_account_id: str = Field(pattern=r"^\d{12}$")
+    valid: bool
+    reason: str
+    actor: str | None = None
+
+
+class TenantExternalIdRegenerated(TenantEvent):
+    """The tenant's external ID changed; the ID itself never travels on the bus."""
+
+    type: ClassVar[str] = "tenant.external_id_regenerated"
+    actor: str
+
+
+class TenantViewCreated(TenantEvent):
+    type: ClassVar[str] = "tenant.view_created"
+    view_id: uuid.UUID
+    name: str
+    aws_account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    actor: str
+
+
+class TenantViewDeleted(TenantEvent):
+    type: ClassVar[str] = "tenant.view_deleted"
+    view_id: uuid.UUID
+    actor: str
+
+
+class TenantDeleted(TenantEvent):
+    """A sign-up was undone because its root user could not be created."""
+
+    type: ClassVar[str] = "tenant.deleted"
+    actor: str
 
 
 class UserLoggedIn(Event):
@@ -82,16 +130,19 @@ class UserLoggedIn(Event):
     type: ClassVar[str] = "user.logged_in"
     user_id: str
     name: str
-    email: EmailStr | None
+    email: WireEmail | None
     source: Literal["sso", "password"]
     granted_account_ids: list[str]
+    # where name and email came from: the Identity Store, or derived from the SSO user
+    # name when the directory could not be read (None from senders that predate it)
+    profile_source: Literal["identity_store", "user_name", "local"] | None = None
 
 
 class UserRoleLimited(Event):
     topic: ClassVar[str] = USERCACHE_TOPIC
     type: ClassVar[str] = "user.role_limited"
     user_id: str | None
-    email: EmailStr | None
+    email: WireEmail | None
     role: Literal["viewer", "author"]
 
 
@@ -99,6 +150,9 @@ class UserRemoved(Event):
     topic: ClassVar[str] = USERCACHE_TOPIC
     type: ClassVar[str] = "user.removed"
     user_id: str
+    # the newest login the removal forgets, when it is stamped later than the removal
+    # itself (another service's clock running ahead); None means occurred_at covers it
+    last_login_at: datetime | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -111,6 +165,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TenantSsoDisconnected,
         TenantAwsAccountLinked,
         TenantAwsAccountUnlinked,
+        TenantAwsAccountValidated,
+        TenantExternalIdRegenerated,
+        TenantViewCreated,
+        TenantViewDeleted,
+        TenantDeleted,
         UserLoggedIn,
         UserRoleLimited,
         UserRemoved,

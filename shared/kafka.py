@@ -86,15 +86,42 @@ def subscribe(broker: KafkaBroker, topics: list[str], consumer: EventConsumer) -
         await consumer.consume(to_raw(message.raw_message))  # type: ignore[arg-type]
 
 
+def subscribe_batch(
+    broker: KafkaBroker, topics: list[str], consumer: EventConsumer, *, max_records: int
+) -> None:
+    """Like `subscribe`, but up to `max_records` records at a time in one transaction; the
+    offsets of the whole batch are committed after its database commit, or rewound."""
+
+    @broker.subscriber(
+        *topics,
+        group_id=consumer.group,
+        batch=True,
+        max_records=max_records,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        decoder=_left_to_the_consumer,
+    )
+    async def on_events(message: KafkaMessage) -> None:
+        records = message.raw_message
+        await consumer.consume_batch([to_raw(record) for record in records])  # type: ignore[union-attr]
+
+
+async def _left_to_the_consumer(message: object) -> None:
+    """The consumer parses each record itself; faststream's JSON pass over a whole batch
+    would only be thrown away."""
+    return None
+
+
 async def ensure_topics(bootstrap_servers: str, topics: list[str], *, partitions: int) -> None:
     """Create missing topics (local runs; in Kubernetes the operator declares them)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        # a name listed twice (a service reading its own topic) makes the broker refuse it
         missing = [
             NewTopic(name, num_partitions=partitions, replication_factor=1)
-            for name in topics
+            for name in dict.fromkeys(topics)
             if name not in existing
         ]
         if missing:

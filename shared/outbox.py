@@ -11,7 +11,6 @@ event for it, so one tenant's rows get IDs in commit order.
 """
 
 import asyncio
-import contextlib
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, dialect_name, transaction, utcnow
+from shared.db import SharedBase, dialect_name, transaction, utcnow
 from shared.events import Envelope, Event
 from shared.logging import get_logger
 from shared.telemetry import current_trace_headers, trace_context_from
@@ -44,7 +43,7 @@ Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[None]]
 """Sends one message (topic, value, key, headers) and returns once the broker has it."""
 
 
-class OutboxMessage(Base):
+class OutboxMessage(SharedBase):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
 
@@ -97,22 +96,35 @@ class OutboxRelay:
         self._keep_sent_for = keep_sent_for
         self._lock_id = zlib.crc32(f"outbox:{name}".encode())
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Ask for a pass now instead of at the next poll (call after a commit)."""
         self._wakeup.set()
 
+    def stop(self) -> None:
+        """Ask `run` to return once the pass under way, if any, is done."""
+        self._stopping = True
+        self._wakeup.set()
+
     async def run(self) -> None:
-        """Relay until cancelled; a failed pass is logged and retried after the interval."""
-        while True:
+        """Relay until stopped; a failed pass is logged and retried after the interval."""
+        while not self._stopping:
             try:
-                while await self.relay_once() == self._batch_size:
+                while not self._stopping and await self.relay_once() == self._batch_size:
                     pass
             except Exception as error:
                 log.warning("outbox.relay.failed", error=type(error).__name__, detail=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-            self._wakeup.clear()
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        # asyncio.wait, not wait_for: the latter can swallow a cancellation on 3.11.
+        waiter = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait([waiter], timeout=self._poll_interval)
+        finally:
+            waiter.cancel()
+        self._wakeup.clear()
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows and mark them; returns how many were sent."""

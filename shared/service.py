@@ -24,8 +24,9 @@ from shared import db, kafka
 from shared.errors import install_error_handlers
 from shared.events import dead_letter_topic
 from shared.identity import require_identity
-from shared.inbox import EventConsumer, Handler
+from shared.inbox import BatchHandler, EventConsumer, Handler
 from shared.logging import get_logger, setup_logging
+from shared.metrics import ServiceMetrics, install_metrics
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
@@ -34,6 +35,7 @@ from shared.telemetry import setup_tracing
 log = get_logger(__name__)
 
 READINESS_TIMEOUT = 2.0
+RELAY_STOP_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,22 @@ class Consumes:
     group: str
     topics: Sequence[str]
     handlers: Mapping[str, Handler]
+    # batch=True: up to max_records records per transaction; batch_handlers optionally
+    # apply a run of one type at once (the single handlers still serve the fallback path).
+    batch: bool = False
+    max_records: int = 500
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listens:
+    """Subscribers outside any consumer group: every replica reads every event from the
+    start of each topic and keeps what it learns in memory only. For a process without a
+    database (the gateway), whose handlers are idempotent by nature, so nothing is claimed
+    in `processed_events` and no offset is committed."""
+
+    topics: Sequence[str]
+    subscribe: Callable[[KafkaBroker, list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,7 @@ class ServiceSpec:
     migrations: Path | None = None
     publishes: Sequence[str] = ()
     consumes: Consumes | None = None
+    listens: Listens | None = None
     readiness_checks: Mapping[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
 
@@ -66,7 +85,9 @@ class Runtime:
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
+    relay_task: asyncio.Task[None] | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics: ServiceMetrics | None = None
 
     @property
     def settings(self) -> ServiceSettings:
@@ -82,13 +103,24 @@ class Runtime:
         self.broker = kafka.create_broker(
             settings.kafka_bootstrap_servers, client_id=self.spec.name
         )
+        if self.metrics is not None:
+            self.broker.add_middleware(self.metrics.kafka_middleware())
         await kafka.ensure_topics(
             settings.kafka_bootstrap_servers, self._topics(), partitions=settings.kafka_partitions
         )
         if self.spec.consumes is not None:
             self.consumer = self._consumer(self.spec.consumes)
             topics = [self.topic(name) for name in self.spec.consumes.topics]
-            kafka.subscribe(self.broker, topics, self.consumer)
+            if self.spec.consumes.batch:
+                kafka.subscribe_batch(
+                    self.broker, topics, self.consumer, max_records=self.spec.consumes.max_records
+                )
+            else:
+                kafka.subscribe(self.broker, topics, self.consumer)
+        if self.spec.listens is not None:
+            self.spec.listens.subscribe(
+                self.broker, [self.topic(name) for name in self.spec.listens.topics]
+            )
         await self.broker.start()
 
         if self.spec.publishes and self.sessions is not None:
@@ -98,15 +130,21 @@ class Runtime:
                 name=self.spec.name,
                 poll_interval=settings.outbox_poll_interval,
             )
-            self.tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        log.info("service.started", port=settings.port, database=settings.redacted_database_url)
+            self.relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+            self.tasks.append(self.relay_task)
+        if self.metrics is not None:
+            self.tasks.append(asyncio.create_task(self.metrics.run_samplers(self), name="metrics"))
+        database = settings.redacted_database_url if self.engine is not None else None
+        log.info("service.started", port=settings.port, database=database)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.relay is not None:
+            # The relay finishes its pass and returns: cancelling it mid-commit can leave the
+            # connection's cleanup waiting forever.
+            self.relay.stop()
+            assert self.relay_task is not None
+            await asyncio.wait([self.relay_task], timeout=RELAY_STOP_GRACE)
+        await _cancel_until_done(self.tasks)
         if self.broker is not None:
             await self.broker.stop()
         if self.engine is not None:
@@ -133,6 +171,7 @@ class Runtime:
             group=group,
             sessions=self.sessions,
             handlers=consumes.handlers,
+            batch_handlers=consumes.batch_handlers,
             dead_letter=kafka.dead_letterer(self.broker, group),
         )
 
@@ -144,10 +183,24 @@ class Runtime:
         names = list(self.spec.publishes)
         if self.spec.consumes is not None:
             names += self.spec.consumes.topics
+        if self.spec.listens is not None:
+            names += self.spec.listens.topics
         topics = [self.topic(name) for name in names]
         if self.spec.consumes is not None:
             topics.append(dead_letter_topic(self.topic(self.spec.consumes.group)))
         return topics
+
+
+async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
+    # On Python 3.11 asyncio.wait_for can swallow a cancellation that arrives just as its
+    # inner wait completes (https://github.com/python/cpython/issues/86296), so one cancel
+    # is not always enough to end a loop.
+    for task in tasks:
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=0.1)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("service.task_failed", task=task.get_name(), error=repr(task.exception()))
 
 
 async def _check(probe: Any) -> str:
@@ -164,7 +217,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
     setup_logging(spec.name, log_format=settings.log_format, level=settings.log_level)
     tracer_provider = setup_tracing(spec.name)
-    runtime = Runtime(spec)
+    metrics = ServiceMetrics(spec.name)
+    runtime = Runtime(spec, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -178,10 +232,11 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(_health_router())
+    install_metrics(app, metrics)
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(require_identity)])
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz"
+        app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics"
     )
     return app
 

@@ -111,9 +111,10 @@ class ServiceSettings(BaseSettings):
         if self.environment != "production":
             return self
         if self.database_url.startswith("sqlite"):
-            raise ValueError("production needs PostgreSQL, not the embedded SQLite default")
+            name = env_name(type(self), "database_url")
+            raise ValueError(f"{name}: production needs PostgreSQL, not the embedded SQLite")
         if self.internal_signing_key.get_secret_value() == DEVELOPMENT_SIGNING_KEY:
-            raise ValueError("production refuses the development INTERNAL_SIGNING_KEY")
+            raise ValueError("INTERNAL_SIGNING_KEY: production refuses the development key")
         return self
 
     @property
@@ -143,7 +144,8 @@ def load_settings(settings_cls: type[S], **overrides: Any) -> S:
     except ValidationError as error:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
-        name = env_name(settings_cls, field) if field else settings_cls.__name__
         message = first["msg"].removeprefix("Value error, ")
-        print(f"config error: {name}: {message}", file=sys.stderr)
+        if field:  # errors of the whole model name their variable in the message itself
+            message = f"{env_name(settings_cls, field)}: {message}"
+        print(f"config error: {message}", file=sys.stderr)
         raise SettingsError(2) from None

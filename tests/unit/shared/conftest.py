@@ -15,7 +15,7 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
     engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path}/unit.db")
     async with engine.begin() as connection:
         await connection.run_sync(
-            db.Base.metadata.create_all,
+            db.SharedBase.metadata.create_all,
             tables=[OutboxMessage.__table__, ProcessedEvent.__table__],
         )
     yield db.session_factory(engine)

@@ -69,3 +69,17 @@ def test_a_database_password_is_hidden_in_the_redacted_url(
     settings = load_settings(ExampleSettings)
 
     assert "s3cret" not in settings.redacted_database_url
+
+
+def test_production_on_sqlite_names_the_database_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLOUDIVIZE_ENV", "production")
+    monkeypatch.setenv("INTERNAL_SIGNING_KEY", "s" * 40)
+
+    with pytest.raises(SystemExit):
+        load_settings(ExampleSettings)
+
+    assert capsys.readouterr().err == (
+        "config error: EXAMPLE_DATABASE_URL: production needs PostgreSQL, not the embedded SQLite\n"
+    )
