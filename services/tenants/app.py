@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.tenants.api import router
+from services.tenants.aws import RoleValidator
 from services.tenants.settings import TenantsSettings
 from shared.events import TENANTS_TOPIC
 from shared.service import ServiceSpec, create_app
@@ -13,7 +14,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: TenantsSettings) -> FastAPI:
-    return create_app(
+    app = create_app(
         ServiceSpec(
             name="tenants",
             settings=settings,
@@ -22,3 +23,11 @@ def build_app(settings: TenantsSettings) -> FastAPI:
             publishes=[TENANTS_TOPIC],
         )
     )
+    secret = settings.aws_secret_access_key
+    app.state.role_validator = RoleValidator(
+        region=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+        access_key_id=settings.aws_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
+    return app
