@@ -1,4 +1,4 @@
-from shared.db import Base
+from services.auth.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)
