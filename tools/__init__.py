@@ -1,0 +1,1 @@
+"""Operator and generator commands run with `python -m tools.<name>`."""
