@@ -4,12 +4,17 @@ Each is found by devstack.infra.discover (environment, Docker, local binaries) a
 once per session; what the session starts, it stops, on failure and Ctrl-C too.
 """
 
+import dataclasses
+import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
+from devstack.aws.server import EmulatorServer
+from devstack.aws.settings import EmulatorSettings
 from devstack.infra import InfraUnavailable, discover, postgres
 
 
@@ -62,3 +67,28 @@ def topic_prefix() -> str:
 @pytest.fixture
 def unique_topic(topic_prefix: str) -> str:
     return f"{topic_prefix}.events"
+
+
+@pytest.fixture(scope="session")
+def aws_emulator() -> Iterator[EmulatorServer]:
+    """The AWS emulator, started once: moto keeps its state per process anyway."""
+    assert "MOTO_ACCOUNT_ID" not in os.environ, "MOTO_ACCOUNT_ID defeats multi-account emulation"
+    server = EmulatorServer(host="127.0.0.1", port=0, seed=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_info(aws_emulator: EmulatorServer) -> dict[str, Any]:
+    """The emulated organization: start URL, accounts, demo users, Cloudivize's principal."""
+    return aws_emulator.info()
+
+
+@pytest.fixture
+def emulator_settings(aws_emulator: EmulatorServer) -> Iterator[EmulatorSettings]:
+    """The running emulator's timings; whatever a test changes is put back afterwards."""
+    saved = dataclasses.replace(aws_emulator.settings)
+    yield aws_emulator.settings
+    for field in dataclasses.fields(saved):
+        setattr(aws_emulator.settings, field.name, getattr(saved, field.name))

@@ -86,4 +86,3 @@ def _close_on_shutdown(app: FastAPI, deps: AuthDeps) -> None:
         await deps.tenants.close()
 
     app.router.lifespan_context = lifespan
-

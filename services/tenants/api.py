@@ -153,20 +153,18 @@ async def connect_sso(
     body: SsoUpdate,
     identity: AdminDep,
     uow: UnitOfWorkDep,
-    settings: SettingsDep,
 ) -> TenantRead:
     """Turn SSO on (or change its settings); publishes `tenant.sso_connected`."""
-    body = _checked_start_url(body, settings)
+    body = _checked_start_url(body)
     async with uow as session:
         tenant = await service.connect_sso(session, tenant_id, body, actor=identity.actor)
         return await service.describe(session, tenant)
 
 
-def _checked_start_url(body: SsoUpdate, settings: TenantsSettings) -> SsoUpdate:
-    # Checked here, not in the schema, because the local emulator's URL is allowed only
-    # when this deployment is configured to use it.
+def _checked_start_url(body: SsoUpdate) -> SsoUpdate:
+    # Checked against the region too, so after the schema has validated the region.
     try:
-        url = validators.start_url(body.start_url, body.region, settings.aws_endpoint_url)
+        url = validators.start_url(body.start_url, body.region)
     except ValueError as error:
         problem = {"loc": ("body", "start_url"), "msg": str(error), "type": "value_error"}
         raise RequestValidationError([problem]) from None

@@ -6,7 +6,7 @@ can act on; schemas turn that into a 422 naming the field.
 
 import re
 from functools import cache
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -69,19 +69,16 @@ def sso_region(value: str) -> str:
     return region(value, "sso-oidc")
 
 
-def start_url(value: str, sso_region_name: str, emulator_url: str | None = None) -> str:
+def start_url(value: str, sso_region_name: str) -> str:
     """An IAM Identity Center access portal URL, checked strictly; returns it normalized.
 
     Accepted: https://<name>.awsapps.com/start (optionally /start/ or /start/#/) and
     https://ssoins-<16 hex>.portal.<region>.app.aws (optionally / or /#/), whose region
-    must be the one given. When `emulator_url` is set (local development), that
-    endpoint's /start is accepted too.
+    must be the one given. The AWS emulator's start URL has the first shape too.
     """
     if any(char.isspace() or char == "\\" or ord(char) < 0x20 for char in value):
         raise ValueError("must not contain spaces, backslashes or control characters")
     parts = urlsplit(value)
-    if emulator_url and _is_emulator_start(parts, emulator_url):
-        return value
     if parts.scheme != "https":
         raise ValueError("must be an https:// URL")
     host = _plain_host(parts.netloc)
@@ -118,12 +115,3 @@ def _app_aws(host: str, path: str, host_region: str, sso_region_name: str) -> st
     if host_region != sso_region_name:
         raise ValueError(f"the portal is in {host_region}, not in the region given")
     return f"https://{host}"
-
-
-def _is_emulator_start(parts: SplitResult, emulator_url: str) -> bool:
-    emulator = urlsplit(emulator_url)
-    return (
-        (parts.scheme, parts.netloc) == (emulator.scheme, emulator.netloc)
-        and parts.path.rstrip("/") == "/start"
-        and not parts.query
-    )

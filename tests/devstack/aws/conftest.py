@@ -1,8 +1,6 @@
 """One seeded emulator per test session, and helpers that drive it like a client would."""
 
-import dataclasses
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -18,26 +16,18 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    assert "MOTO_ACCOUNT_ID" not in os.environ, "MOTO_ACCOUNT_ID defeats multi-account emulation"
-    server = EmulatorServer(host="127.0.0.1", port=0, seed=True)
-    server.start()
-    yield server
-    server.stop()
+def emulator(aws_emulator: EmulatorServer) -> EmulatorServer:
+    return aws_emulator
 
 
 @pytest.fixture(scope="session")
-def info(emulator: EmulatorServer) -> dict[str, Any]:
-    return emulator.info()
+def info(aws_info: dict[str, Any]) -> dict[str, Any]:
+    return aws_info
 
 
 @pytest.fixture
-def settings(emulator: EmulatorServer) -> Iterator[EmulatorSettings]:
-    """The running server's settings; whatever a test changes is put back afterwards."""
-    saved = dataclasses.replace(emulator.settings)
-    yield emulator.settings
-    for field in dataclasses.fields(saved):
-        setattr(emulator.settings, field.name, getattr(saved, field.name))
+def settings(emulator_settings: EmulatorSettings) -> EmulatorSettings:
+    return emulator_settings
 
 
 ClientFactory = Callable[..., Any]

@@ -1,8 +1,6 @@
 """Auth and tenants in-process, against real PostgreSQL and Kafka and the AWS emulator."""
 
-import dataclasses
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,7 +8,6 @@ import httpx
 import pytest
 
 from devstack.aws.server import EmulatorServer
-from devstack.aws.settings import EmulatorSettings
 from services.auth.app import build_app as build_auth
 from services.auth.settings import AuthSettings
 from services.tenants.app import build_app as build_tenants
@@ -26,30 +23,6 @@ AWS_VARIABLES = (
     "AWS_PROFILE",
     "AWS_DEFAULT_REGION",
 )
-
-
-@pytest.fixture(scope="session")
-def aws_emulator() -> Iterator[EmulatorServer]:
-    # Moto keeps its state in module globals: one emulator serves the whole session.
-    assert "MOTO_ACCOUNT_ID" not in os.environ, "MOTO_ACCOUNT_ID defeats multi-account emulation"
-    server = EmulatorServer(host="127.0.0.1", port=0, seed=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def aws_info(aws_emulator: EmulatorServer) -> dict[str, Any]:
-    return aws_emulator.info()
-
-
-@pytest.fixture
-def emulator_settings(aws_emulator: EmulatorServer) -> Iterator[EmulatorSettings]:
-    """The running emulator's timings; whatever a test changes is put back afterwards."""
-    saved = dataclasses.replace(aws_emulator.settings)
-    yield aws_emulator.settings
-    for field in dataclasses.fields(saved):
-        setattr(aws_emulator.settings, field.name, getattr(saved, field.name))
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """The tenants service in-process against real PostgreSQL and Kafka, and the AWS emulator."""
 
 import json
-import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,20 +24,6 @@ MANAGEMENT_KEYS = {
     "aws_access_key_id": "AKIATENANTSTESTS0000",
     "aws_secret_access_key": "tenants-tests-not-a-secret",
 }
-
-
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    assert "MOTO_ACCOUNT_ID" not in os.environ, "MOTO_ACCOUNT_ID defeats multi-account emulation"
-    server = EmulatorServer(host="127.0.0.1", port=0, seed=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def aws_info(emulator: EmulatorServer) -> dict[str, Any]:
-    return emulator.info()
 
 
 @dataclass
@@ -83,7 +68,7 @@ class Tenants:
 
 
 @pytest.fixture
-def start_tenants(new_database, service_env, emulator, aws_info):  # type: ignore[no-untyped-def]
+def start_tenants(new_database, service_env, aws_emulator, aws_info):  # type: ignore[no-untyped-def]
     """Runs tenants instances; each gets a fresh database unless given one."""
 
     @asynccontextmanager
@@ -92,7 +77,7 @@ def start_tenants(new_database, service_env, emulator, aws_info):  # type: ignor
     ) -> AsyncIterator[Tenants]:
         keys = aws_info["cloudivize_credentials"]
         aws = {
-            "aws_endpoint_url": emulator.url,
+            "aws_endpoint_url": aws_emulator.url,
             "aws_access_key_id": keys["access_key_id"],
             "aws_secret_access_key": keys["secret_access_key"],
             "cloudivize_principal_arn": aws_info["cloudivize_principal_arn"],
@@ -127,8 +112,8 @@ def acting(tenant_id: str | None = None, **claims: Any) -> SignedCalls:
 class CustomerAccounts:
     """Creates roles in the emulator's member accounts, as a customer's admin would."""
 
-    def __init__(self, emulator: EmulatorServer, info: dict[str, Any]) -> None:
-        self.url = emulator.url
+    def __init__(self, aws_emulator: EmulatorServer, info: dict[str, Any]) -> None:
+        self.url = aws_emulator.url
         self.info = info
 
     def account(self, index: int = 0) -> str:
@@ -164,5 +149,5 @@ class CustomerAccounts:
 
 
 @pytest.fixture(scope="session")
-def customer(emulator: EmulatorServer, aws_info: dict[str, Any]) -> CustomerAccounts:
-    return CustomerAccounts(emulator, aws_info)
+def customer(aws_emulator: EmulatorServer, aws_info: dict[str, Any]) -> CustomerAccounts:
+    return CustomerAccounts(aws_emulator, aws_info)

@@ -106,14 +106,14 @@ async def test_an_unknown_region_is_422_naming_region(tenants) -> None:  # type:
     assert [problem["field"] for problem in response.json()["fields"]] == ["region"]
 
 
-async def test_the_emulators_start_url_is_accepted_when_the_emulator_is_configured(
-    tenants, emulator
+async def test_the_emulators_start_url_passes_the_same_validation_as_a_real_one(
+    tenants, aws_info
 ) -> None:  # type: ignore[no-untyped-def]
     tenant = await tenants.sign_up()
 
     response = await tenants.client.put(
         f"/internal/tenants/{tenant['id']}/sso",
-        json={"start_url": f"{emulator.url}/start", "region": "us-east-1"},
+        json={"start_url": aws_info["start_url"], "region": aws_info["region"]},
     )
 
     assert response.status_code == 200, response.text

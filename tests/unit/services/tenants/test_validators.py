@@ -60,12 +60,6 @@ def test_a_portal_in_another_region_than_the_one_given_is_refused() -> None:
         )
 
 
-def test_the_emulators_start_url_is_accepted_only_when_it_is_configured() -> None:
-    assert validators.start_url(f"{EMULATOR}/start", "us-east-1", EMULATOR) == f"{EMULATOR}/start"
-    with pytest.raises(ValueError):  # noqa: PT011
-        validators.start_url("http://127.0.0.1:9999/start", "us-east-1", EMULATOR)
-
-
 def test_regions_come_from_botocore_across_partitions() -> None:
     assert validators.sso_region("eu-west-1") == "eu-west-1"
     assert validators.sso_region("us-gov-west-1") == "us-gov-west-1"
