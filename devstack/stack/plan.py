@@ -30,6 +30,7 @@ class Plan:
     services: list[ChildSpec]
     seed_demo_tenant: bool = True
     tenants_url: str = f"http://{HOST}:{SERVICE_PORTS['tenants']}"
+    auth_url: str = f"http://{HOST}:{SERVICE_PORTS['auth']}"
     ready_timeout: float = 120.0
     env: dict[str, str] = field(default_factory=dict)
 

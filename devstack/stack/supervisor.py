@@ -85,7 +85,8 @@ class Supervisor:
         self._wait_ready(started)
         if self.plan.seed_demo_tenant:
             headers = seed.internal_headers(self.env.get("INTERNAL_SIGNING_KEY"))
-            seed.seed_demo_tenant(self.plan.tenants_url, self.say, headers)
+            urls = {"tenants": self.plan.tenants_url, "auth": self.plan.auth_url}
+            seed.seed_demo_tenant(urls, self._emulator_info(), self.say, headers)
         self._print_table()
 
     def _start(self, spec: ChildSpec) -> Child:
@@ -157,6 +158,10 @@ class Supervisor:
             self.say(f"  {'kafka':<10} {self.broker.bootstrap_servers}")
         for spec in self._specs():
             self.say(f"  {spec.name:<10} {spec.url or '-'}")
+        gateway = next((spec for spec in self._specs() if spec.name == "gateway"), None)
+        if gateway is not None and gateway.url and self.plan.seed_demo_tenant:
+            self.say(f"  sign in:      {gateway.url}/login")
+            self.say(f"  SSO landing:  {gateway.url}/sso/{seed.DEMO_SLUG}")
         info = self._emulator_info()
         if info.get("start_url"):
             self.say(f"  SSO start URL: {info['start_url']}")
