@@ -228,7 +228,14 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"Cloudivize {spec.name}", lifespan=lifespan)
+    # No interactive docs on a running service: the API documents are generated into docs/.
+    app = FastAPI(
+        title=f"Cloudivize {spec.name}",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(_health_router())
