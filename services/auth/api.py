@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.auth import service, sessions
 from services.auth.deps import AuthDeps
@@ -54,9 +55,13 @@ async def current_session(
     uow: UnitOfWorkDep, deps: DepsDep, token: SessionTokenDep = None
 ) -> SessionRead:
     """The session behind `X-Cloudivize-Session`, renewed; 401 once it has ended."""
-    async with uow as db:
-        found = await sessions.resolve(db, deps, token)
-        read = SessionRead.model_validate(found.session) if found.session else None
+    try:
+        async with uow as db:
+            found = await sessions.resolve(db, deps, token)
+            read = SessionRead.model_validate(found.session) if found.session else None
+    except StaleDataError:
+        # Ended (logout, revocation) between reading the row and renewing it.
+        raise InvalidSession("this session has ended") from None
     if read is None:
         raise InvalidSession(found.reason)
     return read

@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(kafka_bootstrap_servers: str) -> Iterator[Stack]:
     # Under test-output/, so the services' logs and databases outlive a failed run.
     prefix = f"e2e-{uuid.uuid4().hex[:10]}"
@@ -33,7 +33,9 @@ def stack(kafka_bootstrap_servers: str) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this
+# thread until it is stopped, and the asyncio tests that follow could not run their own.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is needed for the end-to-end tests (apt-get install chromium)")
