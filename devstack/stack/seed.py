@@ -13,13 +13,14 @@ from typing import Any
 import boto3
 import httpx
 
+from services.tenants.templates import trust_policy
 from shared.identity import Identity, headers_for
 
 DEMO_TENANT = {"name": "Demo Company", "root_email": "root@demo.example"}
 DEMO_SLUG = "demo-company"
 # Only ever valid against the local stack; printed by `make run` so people can sign in.
 DEMO_ROOT_PASSWORD = "Demo-Root-Password-1"  # noqa: S105
-READER_ROLE = "CloudivizeIdentityReader"
+READER_ROLE = f"CloudivizeIdentityReader-{DEMO_SLUG}"
 
 Say = Callable[[str], None]
 
@@ -98,17 +99,7 @@ def _identity_reader_role(info: dict[str, Any], external_id: str) -> str:
         aws_access_key_id="AKIADEMOMANAGEMENT01",
         aws_secret_access_key="demo-management-account",  # noqa: S106
     )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": info["cloudivize_principal_arn"]},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }
-        ],
-    }
+    trust = trust_policy(info["cloudivize_principal_arn"], external_id)
     read_users = {
         "Version": "2012-10-17",
         "Statement": [

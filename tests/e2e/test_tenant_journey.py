@@ -14,6 +14,7 @@ import boto3
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from services.tenants.templates import trust_policy
 from tests.e2e.conftest import Shots, emulator_user
 from tests.e2e.stack import Stack
 
@@ -53,17 +54,7 @@ def signed_in_again(page: Page, stack: Stack, email: str, path: str) -> None:
 
 def customer_role(stack: Stack, external_id: str) -> str:
     """What the customer's CloudFormation stack creates: a role trusting Cloudivize."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": stack.emulator["cloudivize_principal_arn"]},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }
-        ],
-    }
+    trust = trust_policy(stack.emulator["cloudivize_principal_arn"], external_id)
     iam = boto3.client(
         "iam",
         endpoint_url=stack.urls["aws"],

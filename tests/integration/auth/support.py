@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from devstack.aws.server import EmulatorServer
 from services.auth.settings import AuthSettings
+from services.tenants.templates import trust_policy
 from tests.support.stack import read_all
 
 SESSION_HEADER = "X-Cloudivize-Session"
@@ -187,17 +188,7 @@ def assignment(stack: Stack, user_name: str, account_id: str, permission_set: st
 
 def role_trusting_cloudivize(stack: Stack, account_id: str, name: str, external_id: str) -> str:
     """A role in a customer account that Cloudivize may assume with the external ID."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": stack.info["cloudivize_principal_arn"]},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }
-        ],
-    }
+    trust = trust_policy(stack.info["cloudivize_principal_arn"], external_id)
     iam = _iam_in(stack, account_id)
     # Role names are per account and the emulator lives for the whole session.
     with contextlib.suppress(iam.exceptions.NoSuchEntityException):

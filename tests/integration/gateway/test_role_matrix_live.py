@@ -18,6 +18,7 @@ import boto3
 import httpx
 import pytest
 
+from services.tenants.templates import trust_policy
 from tests.devstack.aws.browser import decide, sign_in
 from tests.e2e.stack import Stack, running_stack
 
@@ -52,17 +53,7 @@ def signup(stack: Stack, company: str) -> tuple[Caller, str]:
 
 
 def customer_role(stack: Stack, external_id: str) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": stack.emulator["cloudivize_principal_arn"]},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }
-        ],
-    }
+    trust = trust_policy(stack.emulator["cloudivize_principal_arn"], external_id)
     iam = boto3.client(
         "iam",
         endpoint_url=stack.urls["aws"],
