@@ -59,6 +59,7 @@ deploy-tools:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared services devstack
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

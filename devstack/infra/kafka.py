@@ -203,9 +203,11 @@ def running_broker(
 ) -> Iterator[KafkaBroker]:
     """A broker for the life of the block; a temporary data dir is deleted afterwards."""
     temp = None if data_dir is not None else Path(tempfile.mkdtemp(prefix="cloudivize-kafka-"))
+    directory = data_dir or temp
+    assert directory is not None
     free = procs.free_ports(2)
     try:
-        broker = start_broker(data_dir or temp, port or free[0], controller_port or free[1])
+        broker = start_broker(directory, port or free[0], controller_port or free[1])
         try:
             yield broker
         finally:

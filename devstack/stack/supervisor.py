@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import httpx
 
@@ -103,7 +103,7 @@ class Supervisor:
         )
         children.attach("kafka", self.broker.process, self.print)
         kafka.wait_until_serving(self.broker)
-        asyncio.run(ensure_topics(self.broker.bootstrap_servers, plan.topics, partitions=3))
+        asyncio.run(ensure_topics(self.broker.bootstrap_servers, list(plan.topics), partitions=3))
 
     def _wait_ready(self, started: list[tuple[ChildSpec, Child]]) -> None:
         deadline = time.monotonic() + self.plan.ready_timeout
@@ -172,7 +172,7 @@ class Supervisor:
             login = f"{user.get('user_name')} / {user.get('password')}"
             self.say(f"  demo SSO user: {login}  {user.get('email') or ''}".rstrip())
 
-    def _watch(self) -> None:
+    def _watch(self) -> NoReturn:
         while True:
             for child in self.children:
                 self._fail_if_exited(child)
