@@ -71,13 +71,19 @@ def sign(identity: Identity, key: str, *, now: float | None = None) -> str:
     return f"{unsigned}.{_mac(key.encode(), unsigned)}"
 
 
-def verify(token: str, key: str, *, now: float | None = None) -> Identity:
+def verify(
+    token: str, key: str, *, previous_key: str | None = None, now: float | None = None
+) -> Identity:
+    """The claims of a token signed with `key`, or with `previous_key` during a rotation."""
     version, _, rest = token.partition(".")
     claims_part, _, signature = rest.partition(".")
     if version != "v1" or not claims_part or not signature:
         raise Unauthenticated("malformed internal identity")
+    keys = [key, previous_key] if previous_key else [key]
     # compare_digest keeps the check's duration independent of where a forgery differs
-    if not hmac.compare_digest(signature, _mac(key.encode(), f"v1.{claims_part}")):
+    if not any(
+        hmac.compare_digest(signature, _mac(each.encode(), f"v1.{claims_part}")) for each in keys
+    ):
         raise Unauthenticated("internal identity signature does not verify")
     try:
         identity = Identity.model_validate_json(_unb64(claims_part))
@@ -97,8 +103,13 @@ def require_identity(request: Request) -> Identity:
     token = request.headers.get(HEADER)
     if not token:
         raise Unauthenticated("this service only answers signed calls from Cloudivize services")
-    key = request.app.state.runtime.settings.internal_signing_key.get_secret_value()
-    identity = verify(token, key)
+    settings = request.app.state.runtime.settings
+    previous = settings.internal_signing_key_previous
+    identity = verify(
+        token,
+        settings.internal_signing_key.get_secret_value(),
+        previous_key=previous.get_secret_value() if previous else None,
+    )
     request.state.identity = identity
     return identity
 

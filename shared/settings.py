@@ -94,6 +94,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("INTERNAL_SIGNING_KEY"),
         description="Shared HMAC key that signs calls between services.",
     )
+    internal_signing_key_previous: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        validation_alias=AliasChoices("INTERNAL_SIGNING_KEY_PREVIOUS"),
+        description="The key being retired: still accepted, never used to sign, during a rotation.",
+    )
     outbox_poll_interval: float = Field(default=1.0, gt=0)
 
     @field_validator("database_url")

@@ -36,6 +36,15 @@ def test_changed_claims_break_the_signature() -> None:
     assert claims != forged
 
 
+def test_during_a_rotation_a_token_signed_with_the_previous_key_is_accepted() -> None:
+    old_key = "o" * 40
+    token = sign(ADMIN, old_key, now=1000)
+
+    assert verify(token, KEY, previous_key=old_key, now=1000).user_id == "u-1"
+    with pytest.raises(Unauthenticated, match="signature"):
+        verify(token, KEY, now=1000)
+
+
 def test_an_expired_token_is_refused() -> None:
     token = sign(ADMIN, KEY, now=1000)
 
@@ -76,3 +85,16 @@ async def test_a_route_refuses_a_call_without_identity_with_401() -> None:
     assert missing.status_code == 401
     assert missing.json()["error"] == "unauthenticated"
     assert signed.json() == {"actor": "u-1"}
+
+
+async def test_a_service_accepts_the_previous_key_it_is_configured_with() -> None:
+    app = _app()
+    old_key = "o" * 40
+    app.state.runtime.settings = ServiceSettings(
+        internal_signing_key=KEY, internal_signing_key_previous=old_key
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/internal/whoami", headers={HEADER: sign(ADMIN, old_key)})
+
+    assert response.json() == {"actor": "u-1"}
