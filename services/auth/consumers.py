@@ -12,6 +12,8 @@ from services.auth.deps import AuthDeps
 from shared.events import (
     Envelope,
     Event,
+    TenantAwsAccountLinked,
+    TenantAwsAccountUnlinked,
     TenantDeactivated,
     TenantSsoDisconnected,
     UserRoleLimited,
@@ -34,6 +36,12 @@ def handlers(deps: AuthDeps) -> dict[str, Handler]:
         await repository.forget_sso_state(db, envelope.tenant_id)
         log.info("tenant.sessions_revoked", tenant_id=str(envelope.tenant_id), sessions=count)
 
+    async def on_links_changed(db: AsyncSession, envelope: Envelope, event: Event) -> None:
+        # A password session's accounts are the tenant's links: an unlinked account must
+        # not stay usable until the periodic refresh.
+        count = await repository.refresh_password_sessions_soon(db, envelope.tenant_id)
+        log.info("tenant.sessions_rescoped", tenant_id=str(envelope.tenant_id), sessions=count)
+
     async def on_role_limited(db: AsyncSession, envelope: Envelope, event: Event) -> None:
         assert isinstance(event, UserRoleLimited)
         email = event.email.lower() if event.email else None
@@ -52,4 +60,6 @@ def handlers(deps: AuthDeps) -> dict[str, Handler]:
         TenantDeactivated.type: on_tenant_deactivated,
         TenantSsoDisconnected.type: on_sso_disconnected,
         UserRoleLimited.type: on_role_limited,
+        TenantAwsAccountLinked.type: on_links_changed,
+        TenantAwsAccountUnlinked.type: on_links_changed,
     }

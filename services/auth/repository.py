@@ -1,7 +1,7 @@
 """Queries of the auth service's tables."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -175,3 +175,13 @@ async def cap_session_roles(
         )
         .values(role=role)
     )
+
+
+async def refresh_password_sessions_soon(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Make the tenant's password sessions re-read the linked accounts on their next use."""
+    result = await session.execute(
+        update(Session)
+        .where(Session.tenant_id == tenant_id, Session.source == "password")
+        .values(grants_checked_at=datetime(1970, 1, 1, tzinfo=UTC))
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

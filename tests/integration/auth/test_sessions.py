@@ -206,6 +206,43 @@ async def test_a_local_admin_gets_credentials_through_the_linked_role(stack) -> 
     assert (refused.status_code, refused.json()["error"]) == (403, "account_not_granted")
 
 
+async def test_a_password_session_loses_an_unlinked_account_before_the_periodic_refresh(
+    start_stack,
+) -> None:  # type: ignore[no-untyped-def]
+    async with start_stack(grant_refresh_seconds=3600) as stack:
+        tenant = await create_tenant(stack)
+        account = stack.info["member_account_ids"][1]
+        role_arn = role_trusting_cloudivize(
+            stack, account, "CloudivizeUnlinked", await external_id_of(stack, tenant["id"])
+        )
+        linked = await stack.tenants.post(
+            f"/internal/tenants/{tenant['id']}/aws-accounts",
+            json={"aws_account_id": account, "role_arn": role_arn},
+        )
+        assert linked.status_code == 201, linked.text
+        signed_up = await stack.auth.post(
+            "/internal/users/root",
+            json={
+                "tenant_id": tenant["id"],
+                "email": "un@example.com",
+                "password": "a long password",
+            },
+        )
+        token = signed_up.json()["session_token"]
+        assert account_ids(signed_up.json()["session"]) == [account]
+
+        unlinked = await stack.tenants.delete(
+            f"/internal/tenants/{tenant['id']}/aws-accounts/{account}"
+        )
+        assert unlinked.status_code in (200, 204), unlinked.text
+
+        async def without_the_account():  # type: ignore[no-untyped-def]
+            session = (await current(stack, token)).json()
+            return session if account_ids(session) == [] else None
+
+        assert await eventually(without_the_account)
+
+
 async def _ended(stack, token):  # type: ignore[no-untyped-def]
     response = await current(stack, token)
     return response if response.status_code == 401 else None
