@@ -92,3 +92,15 @@ def emulator_settings(aws_emulator: EmulatorServer) -> Iterator[EmulatorSettings
     yield aws_emulator.settings
     for field in dataclasses.fields(saved):
         setattr(aws_emulator.settings, field.name, getattr(saved, field.name))
+
+
+@pytest.fixture(scope="session")
+def tenants_aws_settings(aws_emulator: EmulatorServer, aws_info: dict[str, Any]) -> dict[str, Any]:
+    """TenantsSettings fields that point the service at the emulator as Cloudivize's principal."""
+    keys = aws_info["cloudivize_credentials"]
+    return {
+        "aws_endpoint_url": aws_emulator.url,
+        "aws_access_key_id": keys["access_key_id"],
+        "aws_secret_access_key": keys["secret_access_key"],
+        "cloudivize_principal_arn": aws_info["cloudivize_principal_arn"],
+    }

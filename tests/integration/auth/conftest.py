@@ -40,22 +40,16 @@ def aws_env(
 
 
 @pytest.fixture
-def start_stack(new_database, service_env, aws_env, aws_emulator, aws_info):  # type: ignore[no-untyped-def]
+def start_stack(new_database, service_env, aws_env, aws_emulator, aws_info, tenants_aws_settings):  # type: ignore[no-untyped-def]
     """Starts tenants and auth; auth reaches tenants over ASGI, AWS through the emulator."""
 
     @asynccontextmanager
     async def start(
         *, auth_env: dict[str, Any] | None = None, **auth_overrides: Any
     ) -> AsyncIterator[Stack]:
-        keys = aws_info["cloudivize_credentials"]
         tenants_app = build_tenants(
             TenantsSettings(
-                database_url=await new_database(),
-                aws_endpoint_url=aws_emulator.url,
-                aws_access_key_id=keys["access_key_id"],
-                aws_secret_access_key=keys["secret_access_key"],
-                cloudivize_principal_arn=aws_info["cloudivize_principal_arn"],
-                **service_env,
+                database_url=await new_database(), **service_env, **tenants_aws_settings
             )
         )
         auth_settings = AuthSettings(

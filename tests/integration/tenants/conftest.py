@@ -68,23 +68,16 @@ class Tenants:
 
 
 @pytest.fixture
-def start_tenants(new_database, service_env, aws_emulator, aws_info):  # type: ignore[no-untyped-def]
+def start_tenants(new_database, service_env, tenants_aws_settings):  # type: ignore[no-untyped-def]
     """Runs tenants instances; each gets a fresh database unless given one."""
 
     @asynccontextmanager
     async def start(
         *, database_url: str | None = None, identity: Identity | None = None, **overrides: Any
     ) -> AsyncIterator[Tenants]:
-        keys = aws_info["cloudivize_credentials"]
-        aws = {
-            "aws_endpoint_url": aws_emulator.url,
-            "aws_access_key_id": keys["access_key_id"],
-            "aws_secret_access_key": keys["secret_access_key"],
-            "cloudivize_principal_arn": aws_info["cloudivize_principal_arn"],
-        }
         settings = TenantsSettings(
             database_url=database_url or await new_database(),
-            **{**service_env, **aws, **overrides},
+            **{**service_env, **tenants_aws_settings, **overrides},
         )
         app = build_app(settings)
         async with serving(app, identity) as client:
