@@ -118,11 +118,16 @@ def _java(jars_dir: Path, *args: str) -> list[str]:
     ]
 
 
-def format_storage(jars_dir: Path, data_dir: Path, config: Path) -> None:
+def format_storage(
+    jars_dir: Path, data_dir: Path, config: Path, cluster_id: str | None = None
+) -> None:
     """Format the log directory once; a formatted directory is reused as it is."""
     if (data_dir / "logs" / "meta.properties").exists():
         return
-    argv = _java(jars_dir, "kafka.tools.StorageTool", "format", "-t", new_cluster_id())
+    # One token, not "-t ID": a URL-safe ID may start with "-", which argparse would
+    # then take for an option (about one start in 32 failed that way).
+    option = f"--cluster-id={cluster_id or new_cluster_id()}"
+    argv = _java(jars_dir, "kafka.tools.StorageTool", "format", option)
     result = subprocess.run([*argv, "-c", str(config)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise InfraUnavailable(f"kafka storage format failed: {result.stdout}{result.stderr}")

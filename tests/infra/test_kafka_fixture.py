@@ -1,5 +1,7 @@
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from devstack.infra import kafka
+from devstack.infra.procs import free_ports
 from shared.kafka import ensure_topics
 
 
@@ -43,3 +45,12 @@ async def test_ensure_topics_creates_missing_topics_with_the_partition_count(
     finally:
         await producer.stop()
     assert counts == [3, 3]
+
+
+def test_storage_formats_with_a_cluster_id_that_starts_with_a_dash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    jars = kafka.ensure_jars()
+    config = kafka.write_config(tmp_path, *free_ports(2))
+
+    kafka.format_storage(jars, tmp_path, config, cluster_id="-" + kafka.new_cluster_id()[1:])
+
+    assert (tmp_path / "logs" / "meta.properties").exists()
